@@ -1,12 +1,18 @@
 // Package naming is the single source of truth for how a stage maps to the
-// names of the things this project creates in AWS. The Pulumi program, the
-// operator command and the docs all derive names from here.
+// names of the things this project creates in AWS, and for the region they
+// live in by default. The Pulumi program, the operator command and the docs
+// all derive names from here.
 package naming
 
 import (
 	"fmt"
 	"regexp"
 )
+
+// DefaultRegion is the region of a stage unless configured otherwise: what
+// the old setup script defaulted to. Both stack files set aws:region to it
+// (a test checks), and jwtsecretctl falls back to it.
+const DefaultRegion = "us-east-1"
 
 // secretNameSuffix is what the imperative setup script appended to the stage;
 // keeping it lets existing app Lambdas find the secret under the same name.

@@ -17,6 +17,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/auris/jwtsecret/naming"
 )
 
 // Exit codes. Scripts and alarms branch on them, so they never change
@@ -41,10 +43,8 @@ const (
 )
 
 // DefaultRegion is the region used when neither --region, the secret's ARN
-// nor AWS_REGION/AWS_DEFAULT_REGION names one. It must stay equal to the
-// Pulumi program's default region, or `status --stage` looks in a region the
-// secret was never deployed to.
-const DefaultRegion = "us-east-1"
+// nor the environment names one: the program's default.
+const DefaultRegion = naming.DefaultRegion
 
 // PendingGrace is how long an AWSPENDING version may exist before status
 // calls the rotation stuck. A rotation by this project's function takes

@@ -20,18 +20,7 @@ const confirmWord = "revoke"
 func (a *app) rotate(ctx context.Context, args []string) error {
 	const synopsis = "rotate (--stage STAGE | --secret-id ID) [--region REGION]"
 	fs, tf := newFlagSet("rotate")
-	if err := a.parse(fs, synopsis, args); err != nil {
-		return err
-	}
-	t, err := tf.resolve()
-	if err != nil {
-		return err
-	}
-	c, err := a.client(ctx, t)
-	if err != nil {
-		return err
-	}
-	s, err := a.inspect(ctx, c, t)
+	c, t, s, err := a.load(ctx, fs, tf, synopsis, args)
 	if err != nil {
 		return err
 	}
@@ -83,18 +72,7 @@ func (a *app) revokePrevious(ctx context.Context, args []string) error {
 	const synopsis = "revoke-previous (--stage STAGE | --secret-id ID) [--region REGION] [--yes]"
 	fs, tf := newFlagSet("revoke-previous")
 	yes := fs.Bool("yes", false, "do not ask for confirmation (for scripts)")
-	if err := a.parse(fs, synopsis, args); err != nil {
-		return err
-	}
-	t, err := tf.resolve()
-	if err != nil {
-		return err
-	}
-	c, err := a.client(ctx, t)
-	if err != nil {
-		return err
-	}
-	s, err := a.inspect(ctx, c, t)
+	c, t, s, err := a.load(ctx, fs, tf, synopsis, args)
 	if err != nil {
 		return err
 	}

@@ -279,18 +279,7 @@ func (a *app) status(ctx context.Context, args []string) error {
 	const synopsis = "status (--stage STAGE | --secret-id ID) [--region REGION] [--json]"
 	fs, tf := newFlagSet("status")
 	asJSON := fs.Bool("json", false, "print the status as JSON (see the Status type) instead of text")
-	if err := a.parse(fs, synopsis, args); err != nil {
-		return err
-	}
-	t, err := tf.resolve()
-	if err != nil {
-		return err
-	}
-	c, err := a.client(ctx, t)
-	if err != nil {
-		return err
-	}
-	s, err := a.inspect(ctx, c, t)
+	_, _, s, err := a.load(ctx, fs, tf, synopsis, args)
 	if err != nil {
 		return err
 	}

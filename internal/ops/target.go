@@ -128,6 +128,27 @@ func regionOfARN(id string) (string, error) {
 	return parts[3], nil
 }
 
+// load is every subcommand's prologue: parse its arguments, resolve the
+// secret and region, and read the secret's state.
+func (a *app) load(ctx context.Context, fs *flag.FlagSet, tf *targetFlags, synopsis string, args []string) (Client, target, *secretState, error) {
+	if err := a.parse(fs, synopsis, args); err != nil {
+		return nil, target{}, nil, err
+	}
+	t, err := tf.resolve()
+	if err != nil {
+		return nil, target{}, nil, err
+	}
+	c, err := a.client(ctx, t)
+	if err != nil {
+		return nil, target{}, nil, err
+	}
+	s, err := a.inspect(ctx, c, t)
+	if err != nil {
+		return nil, target{}, nil, err
+	}
+	return c, t, s, nil
+}
+
 // client returns the client for t's region.
 func (a *app) client(ctx context.Context, t target) (Client, error) {
 	c, err := a.newClient(ctx, t.region)
