@@ -6,7 +6,7 @@ RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Packages with no Pulumi dependency are also run under the race detector
 # (the Pulumi SDKs would make a race build take minutes).
-RACE_PKGS   := ./rotation/...
+RACE_PKGS   := ./rotation/... ./jwtkeys/... ./examples/...
 
 .PHONY: test tools check-tools lint unit bench build
 
@@ -32,6 +32,7 @@ lint:
 ## bench: the numbers in the README (calls per rotation, step times, cold start).
 bench: check-tools
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime=20x ./rotation ./cmd/rotator
+	scripts/bench-jwtkeys
 
 ## build: the deployable function (the Pulumi program builds it too).
 build:
