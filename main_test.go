@@ -67,8 +67,8 @@ func TestProgramDeploysEachStack(t *testing.T) {
 			if err := pulumi.RunErr(run, pulumi.WithMocks(project, stack, mocks), infratest.Config(cfg)); err != nil {
 				t.Fatal(err)
 			}
-			if n := len(mocks.Resources()); n != 11 {
-				t.Fatalf("registered %d resources, want the component and its 10 children", n)
+			if n := len(mocks.Resources()); n != 17 {
+				t.Fatalf("registered %d resources, want the component and its 16 children", n)
 			}
 			if c := mocks.ByType(infra.ComponentType); len(c) != 1 || c[0].Name != "jwt" {
 				t.Fatalf("components %v", c)

@@ -1,7 +1,8 @@
 // Package infra is the Pulumi component that owns the JWT signing secret of
 // one stage: the secret and its first value, the rotation Lambda that
-// replaces the value every rotationDays, and the policy applications attach
-// to read it.
+// replaces the value every rotationDays, the policy applications attach to
+// read it, the secret's resource policy, optionally its KMS key and
+// replicas, and the alerts on failed rotations.
 package infra
 
 import (
@@ -44,6 +45,22 @@ type JwtSecretArgs struct {
 	Tags map[string]string
 	// ReaderRoles are IAM role names that get the reader policy attached.
 	ReaderRoles []string
+	// AlarmEmail, when set, is subscribed to the alert topic that failed
+	// rotations are reported to.
+	AlarmEmail string
+	// KmsKeyArn, when set, is the customer managed key that encrypts the
+	// secret. It excludes CreateKmsKey.
+	KmsKeyArn string
+	// CreateKmsKey creates a customer managed key (rotated yearly by KMS)
+	// to encrypt the secret.
+	CreateKmsKey bool
+	// RestrictReaders denies reading the value to every principal but the
+	// ReaderRoles, the rotation role and the deploying identity. It needs
+	// ReaderRoles.
+	RestrictReaders bool
+	// ReplicaRegions are the regions the secret is replicated to; rotation
+	// writes the primary and Secrets Manager keeps the replicas in sync.
+	ReplicaRegions []string
 
 	// Rotator, when set, is deployed instead of building the rotation
 	// function; tests use it to build once.
@@ -73,6 +90,14 @@ type JwtSecret struct {
 	RotationDays pulumi.IntOutput
 	// ReaderPolicyArn is the ARN of the read-only policy of the secret.
 	ReaderPolicyArn pulumi.StringOutput
+	// AlarmTopicArn is the SNS topic failed rotations are reported to.
+	AlarmTopicArn pulumi.StringOutput
+	// KmsKeyArn is the customer managed key of the secret; it is the zero
+	// StringOutput (and not exported) when the secret uses aws/secretsmanager.
+	KmsKeyArn pulumi.StringOutput
+	// ReplicaSecretArns are the replicas' ARNs by region; the zero
+	// StringMapOutput (and not exported) without replicas.
+	ReplicaSecretArns pulumi.StringMapOutput
 
 	// guard is kept for tests, which call its hooks directly.
 	guard *valueGuard
@@ -111,16 +136,54 @@ func NewJwtSecret(ctx *pulumi.Context, name string, args *JwtSecretArgs, opts ..
 		return nil, fmt.Errorf("jwt secret %q: looking up the AWS region: %w", name, err)
 	}
 
+	// ParseArgs checked these against aws:region when the stack sets it;
+	// the region may also come from the environment, so check again.
+	if err := args.checkRegions(region.Name); err != nil {
+		return nil, fmt.Errorf("jwt secret %q: %w", name, err)
+	}
+	partition := partitionOf(caller.Arn)
+	// With restrictReaders the deployer must be recognised before anything
+	// is created, or it would lock itself out of the value it writes.
+	var deployer []string
+	if args.RestrictReaders {
+		if deployer, err = deployerPrincipalArns(caller.Arn); err != nil {
+			return nil, fmt.Errorf("jwt secret %q: %w", name, err)
+		}
+	}
+
+	// The order is what the resources need of each other: the resource
+	// policy names the rotation role and must be in place before the first
+	// value is written (the provider reads it back), and rotation starts
+	// only once there is a value.
 	tags := pulumi.ToStringMap(mergeTags(ctx.Project(), args.Stage, args.Tags))
-	sec, err := newSecret(ctx, c, name, args, tags)
+	key, err := newKey(ctx, c, name, args, tags, partition, caller.AccountId)
 	if err != nil {
 		return nil, fmt.Errorf("jwt secret %q: %w", name, err)
 	}
-	readerPolicyArn, err := newReaderAccess(ctx, c, name, args, tags, sec.secret)
+	sec, err := newSecret(ctx, c, name, args, tags, key)
 	if err != nil {
 		return nil, fmt.Errorf("jwt secret %q: %w", name, err)
 	}
-	fn, err := newRotation(ctx, c, name, args, tags, sec, bundle, caller.AccountId)
+	rr, err := newRotationRole(ctx, c, name, args, tags, sec, key, region.Name)
+	if err != nil {
+		return nil, fmt.Errorf("jwt secret %q: %w", name, err)
+	}
+	secretPolicy, err := newSecretPolicy(ctx, c, name, args, sec.secret, rr.role.Arn, partition, caller.AccountId, deployer)
+	if err != nil {
+		return nil, fmt.Errorf("jwt secret %q: %w", name, err)
+	}
+	if err := writeFirstValue(ctx, c, name, sec, secretPolicy); err != nil {
+		return nil, fmt.Errorf("jwt secret %q: %w", name, err)
+	}
+	readerPolicyArn, err := newReaderAccess(ctx, c, name, args, tags, sec.secret, key, region.Name)
+	if err != nil {
+		return nil, fmt.Errorf("jwt secret %q: %w", name, err)
+	}
+	fn, err := newRotation(ctx, c, name, args, tags, sec, rr, bundle, caller.AccountId)
+	if err != nil {
+		return nil, fmt.Errorf("jwt secret %q: %w", name, err)
+	}
+	alarmTopicArn, err := newAlerts(ctx, c, name, args, tags, sec.secret.Arn, fn, caller.AccountId)
 	if err != nil {
 		return nil, fmt.Errorf("jwt secret %q: %w", name, err)
 	}
@@ -133,6 +196,19 @@ func NewJwtSecret(ctx *pulumi.Context, name string, args *JwtSecretArgs, opts ..
 	c.RotationLambdaArn = fn.Arn
 	c.RotationDays = pulumi.Int(args.RotationDays).ToIntOutput()
 	c.ReaderPolicyArn = readerPolicyArn
+	c.AlarmTopicArn = alarmTopicArn
+	if key != nil {
+		c.KmsKeyArn = key.arn
+	}
+	if len(args.ReplicaRegions) > 0 {
+		c.ReplicaSecretArns = sec.secret.Arn.ApplyT(func(arn string) map[string]string {
+			out := map[string]string{}
+			for _, r := range args.ReplicaRegions {
+				out[r] = replicaArn(arn, r)
+			}
+			return out
+		}).(pulumi.StringMapOutput)
+	}
 	if err := ctx.RegisterResourceOutputs(c, c.Outputs()); err != nil {
 		return nil, fmt.Errorf("jwt secret %q: registering outputs: %w", name, err)
 	}
@@ -140,9 +216,11 @@ func NewJwtSecret(ctx *pulumi.Context, name string, args *JwtSecretArgs, opts ..
 }
 
 // Outputs are the stack outputs, by name. None is secret because none
-// carries the value.
+// carries the value. kmsKeyArn and replicaSecretArns are present only when
+// the stack has a customer managed key or replicas, so that an output that
+// exists always means something.
 func (c *JwtSecret) Outputs() pulumi.Map {
-	return pulumi.Map{
+	outs := pulumi.Map{
 		"stage":             c.Stage,
 		"region":            c.Region,
 		"secretName":        c.SecretName,
@@ -151,7 +229,15 @@ func (c *JwtSecret) Outputs() pulumi.Map {
 		"rotationLambdaArn": c.RotationLambdaArn,
 		"rotationDays":      c.RotationDays,
 		"readerPolicyArn":   c.ReaderPolicyArn,
+		"alarmTopicArn":     c.AlarmTopicArn,
 	}
+	if c.KmsKeyArn.OutputState != nil {
+		outs["kmsKeyArn"] = c.KmsKeyArn
+	}
+	if c.ReplicaSecretArns.OutputState != nil {
+		outs["replicaSecretArns"] = c.ReplicaSecretArns
+	}
+	return outs
 }
 
 // readerPolicyName names the reader policy after the secret, so that it

@@ -34,6 +34,15 @@ const (
 	typeAttachment     = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 	typeFunction       = "aws:lambda/function:Function"
 	typePermission     = "aws:lambda/permission:Permission"
+	typeSecretPolicy   = "aws:secretsmanager/secretPolicy:SecretPolicy"
+	typeKey            = "aws:kms/key:Key"
+	typeAlias          = "aws:kms/alias:Alias"
+	typeTopic          = "aws:sns/topic:Topic"
+	typeTopicPolicy    = "aws:sns/topicPolicy:TopicPolicy"
+	typeSubscription   = "aws:sns/topicSubscription:TopicSubscription"
+	typeMetricAlarm    = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	typeEventRule      = "aws:cloudwatch/eventRule:EventRule"
+	typeEventTarget    = "aws:cloudwatch/eventTarget:EventTarget"
 )
 
 var (
@@ -189,6 +198,12 @@ func checkStack(t *testing.T, m *infratest.Mocks, jwt *JwtSecret, stage string, 
 		typeFunction + "::jwt-rotation",
 		typePermission + "::jwt-rotation-invoke",
 		typeSecretRotation + "::jwt-rotation-schedule",
+		typeSecretPolicy + "::jwt-secret-policy",
+		typeTopic + "::jwt-alerts",
+		typeTopicPolicy + "::jwt-alerts-policy",
+		typeMetricAlarm + "::jwt-rotation-errors",
+		typeEventRule + "::jwt-rotation-failed",
+		typeEventTarget + "::jwt-rotation-failed-alert",
 	}
 	for _, role := range roles {
 		want = append(want, typeAttachment+"::jwt-reader-"+role)
@@ -261,10 +276,14 @@ func checkStack(t *testing.T, m *infratest.Mocks, jwt *JwtSecret, stage string, 
 		t.Errorf("RandomPassword before-create hooks %v, want the value-generated hook", got)
 	}
 
+	if !dependsOn(version, one(t, m, typeSecretPolicy)) {
+		t.Error("SecretVersion does not wait for the resource policy; the provider reads the value back as the deployer")
+	}
+
 	// Protection: exactly the resources that hold or guard the secret, and
 	// not the two a regeneration replaces.
 	for _, r := range m.Resources() {
-		holds := slices.Contains([]string{typeSecret, typeSecretRotation}, r.Type)
+		holds := slices.Contains(protectedTypes, r.Type)
 		if got := protected(r); got != (protect && holds) {
 			t.Errorf("%s protected = %v, want %v", r.Name, got, protect && holds)
 		}
@@ -318,7 +337,7 @@ func checkStack(t *testing.T, m *infratest.Mocks, jwt *JwtSecret, stage string, 
 	if str(rolePolicy, "role") != fnName {
 		t.Errorf("RolePolicy on role %q", str(rolePolicy, "role"))
 	}
-	checkRotationPolicy(t, str(rolePolicy, "policy"), secretArn, logGroupArn)
+	checkRotationPolicy(t, str(rolePolicy, "policy"), secretArn, logGroupArn, nil)
 	for _, r := range m.Resources() {
 		if r.Type == typeRole || r.Type == typeRolePolicy {
 			continue
@@ -342,7 +361,7 @@ func checkStack(t *testing.T, m *infratest.Mocks, jwt *JwtSecret, stage string, 
 	if str(policy, "name") != secretName+"-reader" {
 		t.Errorf("reader policy name %q", str(policy, "name"))
 	}
-	checkReaderPolicy(t, str(policy, "policy"), secretArn)
+	checkReaderPolicy(t, str(policy, "policy"), secretArn, nil, nil)
 	var attached []string
 	for _, a := range m.ByType(typeAttachment) {
 		if str(a, "policyArn") != policy.ID {
@@ -367,15 +386,25 @@ func checkStack(t *testing.T, m *infratest.Mocks, jwt *JwtSecret, stage string, 
 		}
 	}
 	slices.Sort(tagged)
-	if want := []string{typeLogGroup, typePolicy, typeRole, typeSecret, typeFunction}; !reflect.DeepEqual(tagged, slices.Sorted(slices.Values(want))) {
+	if want := []string{typeLogGroup, typePolicy, typeRole, typeSecret, typeFunction, typeTopic, typeMetricAlarm, typeEventRule}; !reflect.DeepEqual(tagged, slices.Sorted(slices.Values(want))) {
 		t.Errorf("tagged %v, want every taggable resource %v", tagged, want)
 	}
+
+	// The resource policy, with restrictReaders off: nobody outside the
+	// account reads, everyone inside may as far as IAM allows.
+	secretPolicy := one(t, m, typeSecretPolicy)
+	if str(secretPolicy, "secretArn") != secretArn || plain(secretPolicy.Inputs["blockPublicPolicy"]) != true {
+		t.Errorf("SecretPolicy inputs %v", secretPolicy.Inputs)
+	}
+	checkSecretResourcePolicy(t, str(secretPolicy, "policy"), plain(role.Outputs["arn"]).(string), []string{"api-prod"}, false)
+
+	topicArn := checkAlerts(t, m, stage, "")
 
 	// Outputs.
 	wantOutputs := map[string]any{
 		"stage": stage, "region": "us-east-1", "secretName": secretName, "secretArn": secretArn,
 		"secretVersionId": plain(version.Outputs["versionId"]), "rotationLambdaArn": fnArn,
-		"rotationDays": 180, "readerPolicyArn": policy.ID,
+		"rotationDays": 180, "readerPolicyArn": policy.ID, "alarmTopicArn": topicArn,
 	}
 	outs := jwt.Outputs()
 	if !reflect.DeepEqual(slices.Sorted(maps.Keys(outs)), slices.Sorted(maps.Keys(wantOutputs))) {
@@ -393,6 +422,86 @@ func checkStack(t *testing.T, m *infratest.Mocks, jwt *JwtSecret, stage string, 
 	if !slices.Contains(m.Calls(), "aws:index/getCallerIdentity:getCallerIdentity") {
 		t.Error("the account id did not come from sts:GetCallerIdentity")
 	}
+}
+
+// protectedTypes hold or guard the secret: the Secret (every version), its
+// rotation, its resource policy (removing it would lift the restriction
+// silently) and a created KMS key (deleting it loses every value).
+var protectedTypes = []string{typeSecret, typeSecretRotation, typeSecretPolicy, typeKey}
+
+// checkAlerts checks the alert resources of stage and returns the topic's
+// ARN: the topic, its policy, the alarm on the rotation function's Errors,
+// the rule for the secret's failed rotations and its target, and the email
+// subscription when email is set.
+func checkAlerts(t *testing.T, m *infratest.Mocks, stage, email string) string {
+	t.Helper()
+	topic := one(t, m, typeTopic)
+	topicPolicy := one(t, m, typeTopicPolicy)
+	alarm := one(t, m, typeMetricAlarm)
+	rule := one(t, m, typeEventRule)
+	target := one(t, m, typeEventTarget)
+	fn := one(t, m, typeFunction)
+	secretArn := one(t, m, typeSecret).ID
+	topicArn := topic.ID
+
+	if str(topic, "name") != naming.AlertTopicName(stage) || str(topic, "name") != stage+"-auris-jwt-alerts" {
+		t.Errorf("topic name %q", str(topic, "name"))
+	}
+	if _, ok := topic.Inputs["kmsMasterKeyId"]; ok {
+		t.Error("the topic is encrypted; CloudWatch and EventBridge could not publish without a key policy for them")
+	}
+
+	for k, want := range map[string]any{
+		"name": naming.RotationErrorsAlarmName(stage), "namespace": "AWS/Lambda", "metricName": "Errors",
+		"dimensions": map[string]any{"FunctionName": str(fn, "name")}, "statistic": "Sum", "period": float64(300),
+		"evaluationPeriods": float64(1), "threshold": float64(1), "comparisonOperator": "GreaterThanOrEqualToThreshold",
+		"treatMissingData": "notBreaching", "alarmActions": []any{topicArn},
+	} {
+		if got := plain(alarm.Inputs[resource.PropertyKey(k)]); !reflect.DeepEqual(got, want) {
+			t.Errorf("MetricAlarm %s = %#v, want %#v", k, got, want)
+		}
+	}
+	for _, k := range []string{"okActions", "insufficientDataActions", "actionsEnabled"} {
+		if _, ok := alarm.Inputs[resource.PropertyKey(k)]; ok {
+			t.Errorf("MetricAlarm sets %s", k)
+		}
+	}
+
+	if str(rule, "name") != naming.RotationFailedRuleName(stage) {
+		t.Errorf("rule name %q", str(rule, "name"))
+	}
+	checkEventPattern(t, str(rule, "eventPattern"), secretArn)
+	if str(target, "rule") != str(rule, "name") || str(target, "arn") != topicArn {
+		t.Errorf("EventTarget %v, want the rule to the topic", target.Inputs)
+	}
+	if _, ok := target.Inputs["roleArn"]; ok {
+		t.Error("the target uses a role; SNS targets are authorized by the topic policy")
+	}
+	if !dependsOn(target, topicPolicy) {
+		t.Error("the target does not wait for the topic policy")
+	}
+
+	if str(topicPolicy, "arn") != topicArn {
+		t.Errorf("TopicPolicy on %q", str(topicPolicy, "arn"))
+	}
+	checkAlertTopicPolicy(t, str(topicPolicy, "policy"), topicArn, infratest.AccountID,
+		plain(alarm.Outputs["arn"]).(string), plain(rule.Outputs["arn"]).(string))
+
+	subs := m.ByType(typeSubscription)
+	switch {
+	case email == "" && len(subs) != 0:
+		t.Errorf("%d subscriptions without alarmEmail", len(subs))
+	case email != "":
+		if len(subs) != 1 {
+			t.Fatalf("%d subscriptions, want the alarmEmail one", len(subs))
+		}
+		for k, want := range map[string]string{"topic": topicArn, "protocol": "email", "endpoint": email} {
+			if got := str(subs[0], k); got != want {
+				t.Errorf("TopicSubscription %s = %q, want %q", k, got, want)
+			}
+		}
+	}
+	return topicArn
 }
 
 // TestValueIsSecretEverywhere looks for the generated value in every input
@@ -463,15 +572,24 @@ func containsSecret(v resource.PropertyValue, s string) bool {
 
 func TestInvalidArgsRegisterNothing(t *testing.T) {
 	for name, edit := range map[string]func(*JwtSecretArgs){
-		"length":       func(a *JwtSecretArgs) { a.Length = 16 },
-		"rotationDays": func(a *JwtSecretArgs) { a.RotationDays = 2000 },
-		"recovery":     func(a *JwtSecretArgs) { a.RecoveryWindowInDays = 3 },
-		"stage":        func(a *JwtSecretArgs) { a.Stage = "Prod!" },
+		"length":          func(a *JwtSecretArgs) { a.Length = 16 },
+		"rotationDays":    func(a *JwtSecretArgs) { a.RotationDays = 2000 },
+		"recovery":        func(a *JwtSecretArgs) { a.RecoveryWindowInDays = 3 },
+		"stage":           func(a *JwtSecretArgs) { a.Stage = "Prod!" },
+		"alarmEmail":      func(a *JwtSecretArgs) { a.AlarmEmail = "ops" },
+		"kmsKeyArn":       func(a *JwtSecretArgs) { a.KmsKeyArn = "alias/jwt" },
+		"createKmsKey":    func(a *JwtSecretArgs) { a.KmsKeyArn, a.CreateKmsKey = testKeyArn, true },
+		"tags":            func(a *JwtSecretArgs) { a.CreateKmsKey, a.Tags = true, map[string]string{"Project": "x"} },
+		"restrictReaders": func(a *JwtSecretArgs) { a.RestrictReaders = true },
+		"replicaRegions":  func(a *JwtSecretArgs) { a.ReplicaRegions = []string{"eu-west-1", "eu-west-1"} },
 	} {
 		t.Run(name, func(t *testing.T) {
 			m, _, err := runProgram(t, "dev", nil, edit)
 			if err == nil {
 				t.Fatal("invalid args were accepted")
+			}
+			if !strings.Contains(err.Error(), name) {
+				t.Errorf("error %q does not name %s", err, name)
 			}
 			if rs := m.Resources(); len(rs) != 0 {
 				t.Fatalf("registered %d resources before rejecting the args", len(rs))
@@ -602,6 +720,234 @@ func TestRegenerationReachesOnlyTheValue(t *testing.T) {
 		}
 		if changed := !p["keepers"].DeepEquals(basePassword["keepers"]); changed != (name == "generation") {
 			t.Errorf("changing %s: RandomPassword keepers changed = %v", name, changed)
+		}
+	}
+}
+
+// runWith runs the dev stack's configuration with extra keys.
+func runWith(t *testing.T, extra map[string]string) (*infratest.Mocks, *JwtSecret) {
+	t.Helper()
+	cfg := loadStackConfig(t, "dev")
+	maps.Copy(cfg, extra)
+	m, jwt, err := runProgram(t, "dev", cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, jwt
+}
+
+// outputs awaits the component's outputs.
+func outputs(t *testing.T, jwt *JwtSecret) map[string]any {
+	t.Helper()
+	out := map[string]any{}
+	for k, o := range jwt.Outputs() {
+		out[k], _ = await(t, pulumi.ToOutput(o))
+	}
+	return out
+}
+
+// checkKeyUsers checks that the secret, the rotation role and the reader
+// policy use keyArn, each exactly as it needs to.
+func checkKeyUsers(t *testing.T, m *infratest.Mocks, keyArn string) {
+	t.Helper()
+	secret := one(t, m, typeSecret)
+	if got := str(secret, "kmsKeyId"); got != keyArn {
+		t.Errorf("Secret kmsKeyId %q, want %q", got, keyArn)
+	}
+	key := &secretKey{keyArn: keyArn, region: "us-east-1"}
+	checkRotationPolicy(t, str(one(t, m, typeRolePolicy), "policy"), secret.ID, plain(one(t, m, typeLogGroup).Outputs["arn"]).(string), key)
+	checkReaderPolicy(t, str(one(t, m, typePolicy), "policy"), secret.ID, nil, key)
+}
+
+func TestCreatedKmsKey(t *testing.T) {
+	m, jwt := runWith(t, map[string]string{"auris-jwtsecret:createKmsKey": "true", "auris-jwtsecret:protect": "true"})
+	key, alias := one(t, m, typeKey), one(t, m, typeAlias)
+	keyArn := plain(key.Outputs["arn"]).(string)
+	for k, want := range map[string]any{
+		"enableKeyRotation": true, "deletionWindowInDays": float64(30),
+		"description": "Encrypts the JWT signing secret dev-auris-jwt-secret",
+		"tags":        map[string]any{"Project": testProject, "Stage": "dev", "ManagedBy": "pulumi"},
+	} {
+		if got := plain(key.Inputs[resource.PropertyKey(k)]); !reflect.DeepEqual(got, want) {
+			t.Errorf("Key %s = %#v, want %#v", k, got, want)
+		}
+	}
+	for _, k := range []string{"multiRegion", "bypassPolicyLockoutSafetyCheck", "customerMasterKeySpec", "keyUsage", "isEnabled"} {
+		if _, ok := key.Inputs[resource.PropertyKey(k)]; ok {
+			t.Errorf("Key sets %s", k)
+		}
+	}
+	checkKeyPolicy(t, str(key, "policy"), "aws", infratest.AccountID)
+	if str(alias, "name") != "alias/dev-auris-jwt-secret" || str(alias, "targetKeyId") != plain(key.Outputs["keyId"]) {
+		t.Errorf("Alias inputs %v", alias.Inputs)
+	}
+	checkKeyUsers(t, m, keyArn)
+	if !dependsOn(one(t, m, typeSecret), key) {
+		t.Error("the Secret does not depend on its key")
+	}
+	for _, r := range m.Resources() {
+		if got, want := protected(r), slices.Contains(protectedTypes, r.Type); got != want {
+			t.Errorf("%s protected = %v, want %v", r.Name, got, want)
+		}
+	}
+	if got := outputs(t, jwt)["kmsKeyArn"]; got != keyArn {
+		t.Errorf("output kmsKeyArn = %v, want %s", got, keyArn)
+	}
+}
+
+func TestConfiguredKmsKey(t *testing.T) {
+	m, jwt := runWith(t, map[string]string{"auris-jwtsecret:kmsKeyArn": testKeyArn})
+	if n := len(m.ByType(typeKey)) + len(m.ByType(typeAlias)); n != 0 {
+		t.Errorf("created %d key resources for a configured key", n)
+	}
+	checkKeyUsers(t, m, testKeyArn)
+	if got := outputs(t, jwt)["kmsKeyArn"]; got != testKeyArn {
+		t.Errorf("output kmsKeyArn = %v, want %s", got, testKeyArn)
+	}
+}
+
+// TestRestrictReaders runs the program with restrictReaders and evaluates
+// the resource policy it registered: the rotation role (by the ARN the
+// role got), the readers and the deployer (the mocks' caller, a role
+// session) keep access; every other principal loses it.
+func TestRestrictReaders(t *testing.T) {
+	m, _ := runWith(t, map[string]string{
+		"auris-jwtsecret:readerRoles":     `["api-prod","worker-prod"]`,
+		"auris-jwtsecret:restrictReaders": "true",
+	})
+	policy := one(t, m, typeSecretPolicy)
+	roleArn := plain(one(t, m, typeRole).Outputs["arn"]).(string)
+	checkSecretResourcePolicy(t, str(policy, "policy"), roleArn, []string{"api-prod", "worker-prod"}, true)
+	if !dependsOn(policy, one(t, m, typeRole)) {
+		t.Error("the resource policy does not wait for the rotation role it names")
+	}
+	if plain(policy.Inputs["blockPublicPolicy"]) != true {
+		t.Error("blockPublicPolicy is off")
+	}
+}
+
+// An identity restrictReaders cannot express is refused before any AWS
+// resource is registered, rather than locking the deployer out.
+func TestRestrictReadersUnknownDeployer(t *testing.T) {
+	cfg := loadStackConfig(t, "dev")
+	cfg["auris-jwtsecret:readerRoles"] = `["api"]`
+	cfg["auris-jwtsecret:restrictReaders"] = "true"
+	mocks := infratest.New(testProject, "dev", "us-east-1")
+	mocks.Caller = "arn:aws:sts::123456789012:mystery/deployer"
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		args, err := ParseArgs(ctx.Project(), ctx.Stack(), ctx.GetConfig)
+		if err != nil {
+			return err
+		}
+		args.Rotator = sharedBundle(t)
+		_, err = NewJwtSecret(ctx, "jwt", args)
+		return err
+	}, pulumi.WithMocks(testProject, "dev", mocks), infratest.Config(cfg))
+	if err == nil || !strings.Contains(err.Error(), "restrictReaders") || !strings.Contains(err.Error(), mocks.Caller) {
+		t.Fatalf("error %v, want one naming restrictReaders and the identity", err)
+	}
+	if rs := mocks.Resources(); len(rs) != 1 || rs[0].Type != ComponentType {
+		t.Fatalf("registered %d resources, want only the component", len(rs))
+	}
+}
+
+func TestReplicas(t *testing.T) {
+	m, jwt := runWith(t, map[string]string{
+		"auris-jwtsecret:replicaRegions": `["us-west-2","eu-west-1"]`,
+		"auris-jwtsecret:createKmsKey":   "true",
+	})
+	secret := one(t, m, typeSecret)
+	// Sorted, and without a key of their own: aws/secretsmanager of their
+	// region (a key of the primary region cannot encrypt them).
+	want := []any{map[string]any{"region": "eu-west-1"}, map[string]any{"region": "us-west-2"}}
+	if got := plain(secret.Inputs["replicas"]); !reflect.DeepEqual(got, want) {
+		t.Errorf("Secret replicas %#v, want %#v", got, want)
+	}
+	replicas := []string{replicaArn(secret.ID, "eu-west-1"), replicaArn(secret.ID, "us-west-2")}
+	for _, arn := range replicas {
+		if !strings.Contains(arn, ":secretsmanager:") || strings.Contains(arn, "us-east-1") || !strings.HasSuffix(arn, strings.SplitN(secret.ID, ":", 7)[6]) {
+			t.Fatalf("replica ARN %s", arn)
+		}
+	}
+	key := &secretKey{keyArn: plain(one(t, m, typeKey).Outputs["arn"]).(string), region: "us-east-1"}
+	// Readers read the replica of their region; the rotation function
+	// writes the primary only.
+	checkReaderPolicy(t, str(one(t, m, typePolicy), "policy"), secret.ID, replicas, key)
+	checkRotationPolicy(t, str(one(t, m, typeRolePolicy), "policy"), secret.ID, plain(one(t, m, typeLogGroup).Outputs["arn"]).(string), key)
+	got := outputs(t, jwt)["replicaSecretArns"]
+	if want := map[string]string{"eu-west-1": replicas[0], "us-west-2": replicas[1]}; !reflect.DeepEqual(got, want) {
+		t.Errorf("output replicaSecretArns = %#v, want %#v", got, want)
+	}
+}
+
+func TestAlarmEmail(t *testing.T) {
+	m, _ := runWith(t, map[string]string{"auris-jwtsecret:alarmEmail": "jwt-alerts@example.com"})
+	checkAlerts(t, m, "dev", "jwt-alerts@example.com")
+}
+
+// Without aws:region in the stack configuration (a region from the
+// environment), the region rules are checked against the region the
+// provider reports, before any AWS resource is registered.
+func TestRegionRulesWithoutConfiguredRegion(t *testing.T) {
+	for key, value := range map[string]string{
+		"replicaRegions": `["eu-west-1","us-east-1"]`,
+		"kmsKeyArn":      "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+	} {
+		m, _, err := runProgram(t, "dev", map[string]string{"auris-jwtsecret:" + key: value}, nil)
+		if err == nil || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "us-east-1") {
+			t.Errorf("%s = %s: error %v, want one naming the key and the region", key, value, err)
+		}
+		if rs := m.Resources(); len(rs) != 1 || rs[0].Type != ComponentType {
+			t.Errorf("%s: registered %d resources, want only the component", key, len(rs))
+		}
+	}
+}
+
+// TestOptionsNeverReplaceTheSecret: the new options reach the Secret only
+// through kmsKeyId and replicas, which the provider updates in place; the
+// inputs that force a replacement of the Secret (name, namePrefix; see
+// provider-semantics) stay as they are.
+func TestOptionsNeverReplaceTheSecret(t *testing.T) {
+	secretForceNew := []resource.PropertyKey{"name", "namePrefix"}
+	base, _ := runWith(t, nil)
+	baseSecret := one(t, base, typeSecret).Inputs
+	for name, extra := range map[string]map[string]string{
+		"createKmsKey":    {"auris-jwtsecret:createKmsKey": "true"},
+		"kmsKeyArn":       {"auris-jwtsecret:kmsKeyArn": testKeyArn},
+		"replicaRegions":  {"auris-jwtsecret:replicaRegions": `["eu-west-1"]`},
+		"restrictReaders": {"auris-jwtsecret:restrictReaders": "true", "auris-jwtsecret:readerRoles": `["api"]`},
+		"alarmEmail":      {"auris-jwtsecret:alarmEmail": "ops@example.com"},
+	} {
+		m, _ := runWith(t, extra)
+		secret := one(t, m, typeSecret).Inputs
+		for _, k := range secretForceNew {
+			if !secret[k].DeepEquals(baseSecret[k]) {
+				t.Errorf("%s changes the Secret's %s, which replaces it", name, k)
+			}
+		}
+		for k := range secret {
+			if k != "kmsKeyId" && k != "replicas" && !secret[k].DeepEquals(baseSecret[k]) {
+				t.Errorf("%s changes the Secret's %s", name, k)
+			}
+		}
+	}
+}
+
+// Every name the stage makes stays within AWS's limits for the longest
+// stage.
+func TestNamesFitForTheLongestStage(t *testing.T) {
+	stage := strings.Repeat("s", naming.MaxStageLength)
+	for name, limit := range map[string]int{
+		naming.SecretName(stage):              512,
+		naming.RotationFunctionName(stage):    64, // function and role name
+		readerPolicyName(stage):               128,
+		naming.AlertTopicName(stage):          256,
+		naming.RotationErrorsAlarmName(stage): 255,
+		naming.RotationFailedRuleName(stage):  64,
+		naming.KeyAliasName(stage):            256,
+	} {
+		if len(name) > limit {
+			t.Errorf("%s: %d characters, more than %d", name, len(name), limit)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/mail"
 	"regexp"
 	"slices"
 	"strconv"
@@ -27,6 +28,16 @@ const (
 	KeyGeneration           = "generation"
 	KeyTags                 = "tags"
 	KeyReaderRoles          = "readerRoles"
+	KeyAlarmEmail           = "alarmEmail"
+	KeyKmsKeyArn            = "kmsKeyArn"
+	KeyCreateKmsKey         = "createKmsKey"
+	KeyRestrictReaders      = "restrictReaders"
+	KeyReplicaRegions       = "replicaRegions"
+	// awsRegionKey is the AWS provider's region, read (when set) only to
+	// check kmsKeyArn and replicaRegions against it before anything is
+	// registered; NewJwtSecret checks them again against the region the
+	// provider reports.
+	awsRegionKey = "aws:region"
 )
 
 // Defaults of the keys that have one. Pulumi.yaml repeats them (the CLI
@@ -57,6 +68,16 @@ var (
 	tagPattern = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 	// roleNamePattern is IAM's role name syntax.
 	roleNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	// regionPattern is the shape of an AWS region code (us-east-1,
+	// us-gov-west-1, ap-southeast-2, eusc-de-east-1, ...). It checks the
+	// spelling only: whether the region exists and is enabled for the
+	// account is AWS's to say.
+	regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
+	// kmsKeyArnPattern is a KMS key ARN: a key id (a UUID, or mrk-... for a
+	// multi-Region key), not an alias. IAM policies grant use of a key by
+	// its key ARN only, so an alias here could not be turned into the
+	// readers' and the rotation role's KMS permissions.
+	kmsKeyArnPattern = regexp.MustCompile(`^arn:aws[a-z-]*:kms:([a-z0-9-]+):([0-9]{12}):key/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
 )
 
 // ConfigGetter returns the raw stack configuration value of a fully
@@ -183,13 +204,22 @@ func ParseArgs(project, stack string, get ConfigGetter) (*JwtSecretArgs, error) 
 		*p = n
 	}
 
-	if v, ok := lookup(KeyProtect); ok {
-		switch v {
-		case "true":
-			args.Protect = true
-		case "false":
-		default:
-			bad(KeyProtect, v, "true or false", nil)
+	for _, b := range []struct {
+		key   string
+		field *bool
+	}{
+		{KeyProtect, &args.Protect},
+		{KeyCreateKmsKey, &args.CreateKmsKey},
+		{KeyRestrictReaders, &args.RestrictReaders},
+	} {
+		if v, ok := lookup(b.key); ok {
+			switch v {
+			case "true":
+				*b.field = true
+			case "false":
+			default:
+				bad(b.key, v, "true or false", nil)
+			}
 		}
 	}
 
@@ -202,19 +232,159 @@ func ParseArgs(project, stack string, get ConfigGetter) (*JwtSecretArgs, error) 
 		}
 	}
 
+	rolesValid := true
 	if v, ok := lookup(KeyReaderRoles); ok && strings.TrimSpace(v) != "" {
 		roles, err := parseReaderRoles(v)
 		if err != nil {
+			rolesValid = false
 			bad(KeyReaderRoles, v, rolesAllowed, err)
 		} else if len(roles) > 0 {
 			args.ReaderRoles = roles
 		}
 	}
 
+	if v, ok := lookup(KeyAlarmEmail); ok && strings.TrimSpace(v) != "" {
+		if err := checkAlarmEmail(v); err != nil {
+			bad(KeyAlarmEmail, v, emailAllowed, err)
+		} else {
+			args.AlarmEmail = v
+		}
+	}
+
+	// The region checks need the primary region; without aws:region in the
+	// stack configuration (a region from the environment) they run in
+	// NewJwtSecret instead, against the region the provider reports.
+	primary, _ := get(awsRegionKey)
+
+	if v, ok := lookup(KeyKmsKeyArn); ok && strings.TrimSpace(v) != "" {
+		if err := checkKmsKeyArn(v, primary); err != nil {
+			bad(KeyKmsKeyArn, v, kmsKeyArnAllowed, err)
+		} else {
+			args.KmsKeyArn = v
+		}
+	}
+
+	if v, ok := lookup(KeyReplicaRegions); ok && strings.TrimSpace(v) != "" {
+		regions, err := parseReplicaRegions(v, primary)
+		if err != nil {
+			bad(KeyReplicaRegions, v, replicaRegionsAllowed, err)
+		} else if len(regions) > 0 {
+			args.ReplicaRegions = regions
+		}
+	}
+
+	// Rules between keys, reported on the key that turns the feature on.
+	if args.CreateKmsKey && args.KmsKeyArn != "" {
+		v, _ := lookup(KeyCreateKmsKey)
+		bad(KeyCreateKmsKey, v, createKmsKeyAllowed, errCreateAndArn)
+	}
+	if args.CreateKmsKey && args.Tags != nil {
+		if err := checkKeyTags(args.Tags); err != nil {
+			v, _ := lookup(KeyTags)
+			bad(KeyTags, v, tagsAllowed(), err)
+		}
+	}
+	// An invalid readerRoles is already reported; only a valid, empty list
+	// is restrictReaders' problem.
+	if args.RestrictReaders && len(args.ReaderRoles) == 0 && rolesValid {
+		v, _ := lookup(KeyRestrictReaders)
+		bad(KeyRestrictReaders, v, restrictReadersAllowed, errRestrictWithoutReaders)
+	}
+
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return args, nil
+}
+
+const emailAllowed = "one email address, such as ops@example.com (without a display name)"
+
+// checkAlarmEmail accepts a bare address: SNS sends the confirmation
+// request to exactly this string, so "Ops <ops@example.com>" or a list
+// would fail at subscribe time, after other resources were created.
+func checkAlarmEmail(v string) error {
+	addr, err := mail.ParseAddress(v)
+	switch {
+	case err != nil:
+		return errors.New("not an email address")
+	case addr.Name != "" || addr.Address != v:
+		return errors.New("not a bare email address")
+	case len(v) > 254 || !strings.Contains(addr.Address[strings.LastIndex(addr.Address, "@"):], "."):
+		return errors.New("not a deliverable email address")
+	}
+	return nil
+}
+
+const kmsKeyArnAllowed = "the key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID) of a symmetric customer managed key " +
+	"in the stack's region; not an alias or a bare key id"
+
+// checkKmsKeyArn checks the ARN's shape and, when the primary region is
+// known, that the key is in it: Secrets Manager only encrypts a secret with
+// a key of its own region.
+func checkKmsKeyArn(v, primary string) error {
+	m := kmsKeyArnPattern.FindStringSubmatch(v)
+	if m == nil {
+		return errors.New("not a KMS key ARN")
+	}
+	if primary != "" && m[1] != primary {
+		return fmt.Errorf("the key is in %s, the secret in %s", m[1], primary)
+	}
+	return nil
+}
+
+const replicaRegionsAllowed = "a list of distinct region codes (such as eu-west-1) other than the stack's own region"
+
+func parseReplicaRegions(raw, primary string) ([]string, error) {
+	var regions []string
+	if err := json.Unmarshal([]byte(raw), &regions); err != nil {
+		return nil, errors.New("not a list of strings")
+	}
+	if err := checkReplicaRegions(regions, primary); err != nil {
+		return nil, err
+	}
+	return regions, nil
+}
+
+// checkReplicaRegions checks the spelling and uniqueness of the regions
+// and, when the primary region is known, that none is the primary: a secret
+// cannot be replicated into its own region.
+func checkReplicaRegions(regions []string, primary string) error {
+	seen := map[string]bool{}
+	for _, r := range regions {
+		switch {
+		case !regionPattern.MatchString(r):
+			return fmt.Errorf("%q is not a region code", r)
+		case seen[r]:
+			return fmt.Errorf("region %s is listed twice", r)
+		case primary != "" && r == primary:
+			return fmt.Errorf("region %s is the stack's own region, where the primary secret is", r)
+		}
+		seen[r] = true
+	}
+	return nil
+}
+
+var (
+	errCreateAndArn = errors.New("kmsKeyArn is also set; choose one key")
+	// Without reader roles only the rotation role and the deploying
+	// identity could read the value: every application would be locked out.
+	errRestrictWithoutReaders = errors.New("readerRoles is empty, so no application could read the value")
+)
+
+const (
+	createKmsKeyAllowed    = "true or false; true only when kmsKeyArn is not set"
+	restrictReadersAllowed = "true or false; true only together with a non-empty readerRoles"
+)
+
+// checkKeyTags keeps the Project tag of a created KMS key the program's:
+// the deployer policy confines key management to keys tagged with the
+// project's name (there is no key name to match on), so a stack that
+// overrides it could not manage its own key.
+func checkKeyTags(tags map[string]string) error {
+	if _, ok := tags["Project"]; ok {
+		return fmt.Errorf("tag Project cannot be overridden while %s is true: the deployer policy manages only KMS keys tagged with the project's name", KeyCreateKmsKey)
+	}
+	return nil
 }
 
 func stageAllowed() string {
@@ -306,6 +476,45 @@ func (a *JwtSecretArgs) Validate() error {
 	}
 	if err := checkReaderRoles(a.ReaderRoles); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", KeyReaderRoles, err))
+	}
+	if a.AlarmEmail != "" {
+		if err := checkAlarmEmail(a.AlarmEmail); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q: %w", KeyAlarmEmail, a.AlarmEmail, err))
+		}
+	}
+	if a.KmsKeyArn != "" {
+		if err := checkKmsKeyArn(a.KmsKeyArn, ""); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q: %w", KeyKmsKeyArn, a.KmsKeyArn, err))
+		}
+	}
+	if err := checkReplicaRegions(a.ReplicaRegions, ""); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", KeyReplicaRegions, err))
+	}
+	if a.CreateKmsKey && a.KmsKeyArn != "" {
+		errs = append(errs, fmt.Errorf("%s: %w", KeyCreateKmsKey, errCreateAndArn))
+	}
+	if a.CreateKmsKey {
+		if err := checkKeyTags(a.Tags); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", KeyTags, err))
+		}
+	}
+	if a.RestrictReaders && len(a.ReaderRoles) == 0 {
+		errs = append(errs, fmt.Errorf("%s: %w", KeyRestrictReaders, errRestrictWithoutReaders))
+	}
+	return errors.Join(errs...)
+}
+
+// checkRegions checks what depends on the primary region (the key's region,
+// replicas other than the primary) once the region is known for certain.
+func (a *JwtSecretArgs) checkRegions(primary string) error {
+	var errs []error
+	if a.KmsKeyArn != "" {
+		if err := checkKmsKeyArn(a.KmsKeyArn, primary); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q: %w", KeyKmsKeyArn, a.KmsKeyArn, err))
+		}
+	}
+	if err := checkReplicaRegions(a.ReplicaRegions, primary); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", KeyReplicaRegions, err))
 	}
 	return errors.Join(errs...)
 }

@@ -25,11 +25,21 @@ const (
 	secretsManager     = "secretsmanager.amazonaws.com"
 )
 
-// newRotation creates the rotation function with its log group, role and
-// invoke permission, and turns on rotation of the secret.
-func newRotation(ctx *pulumi.Context, c *JwtSecret, name string, args *JwtSecretArgs, tags pulumi.StringMap,
-	sec *secretResources, bundle *LambdaBundle, accountID string,
-) (*lambda.Function, error) {
+// rotationRole is the rotation function's execution role with its policy,
+// and the log group the policy lets it write to. It exists before the
+// secret's first value, because the secret's resource policy names the role.
+type rotationRole struct {
+	logGroup *cloudwatch.LogGroup
+	role     *iam.Role
+	policy   *iam.RolePolicy
+}
+
+// newRotationRole creates the rotation function's log group and its role,
+// allowed to rotate the secret (and to use its customer managed key through
+// Secrets Manager, if there is one).
+func newRotationRole(ctx *pulumi.Context, c *JwtSecret, name string, args *JwtSecretArgs, tags pulumi.StringMap,
+	sec *secretResources, key *customerKey, region string,
+) (*rotationRole, error) {
 	fnName := naming.RotationFunctionName(args.Stage)
 
 	// Lambda would create /aws/lambda/<name> itself on first write, with no
@@ -60,13 +70,23 @@ func newRotation(ctx *pulumi.Context, c *JwtSecret, name string, args *JwtSecret
 	rolePolicy, err := iam.NewRolePolicy(ctx, name+"-rotation-policy", &iam.RolePolicyArgs{
 		Name: pulumi.String("rotate-" + naming.SecretName(args.Stage)),
 		Role: role.Name,
-		Policy: pulumi.All(sec.secret.Arn, logGroup.Arn).ApplyT(func(arns []any) (string, error) {
-			return rotationPolicy(arns[0].(string), arns[1].(string))
+		Policy: pulumi.All(sec.secret.Arn, logGroup.Arn, key.arnOutput()).ApplyT(func(arns []any) (string, error) {
+			return rotationPolicy(arns[0].(string), arns[1].(string), key.grant(arns[2].(string), region))
 		}).(pulumi.StringOutput),
 	}, pulumi.Parent(c))
 	if err != nil {
 		return nil, fmt.Errorf("creating the rotation role's policy: %w", err)
 	}
+	return &rotationRole{logGroup: logGroup, role: role, policy: rolePolicy}, nil
+}
+
+// newRotation creates the rotation function and its invoke permission, and
+// turns on rotation of the secret once its first value is written.
+func newRotation(ctx *pulumi.Context, c *JwtSecret, name string, args *JwtSecretArgs, tags pulumi.StringMap,
+	sec *secretResources, rr *rotationRole, bundle *LambdaBundle, accountID string,
+) (*lambda.Function, error) {
+	fnName := naming.RotationFunctionName(args.Stage)
+	logGroup, role, rolePolicy := rr.logGroup, rr.role, rr.policy
 
 	// The function depends on its policy as well as its role: with
 	// rotateImmediately=false, enabling rotation still invokes the function

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -16,11 +17,16 @@ import (
 type secretResources struct {
 	password *random.RandomPassword
 	secret   *secretsmanager.Secret
-	version  *secretsmanager.SecretVersion
+	// version is set by writeFirstValue.
+	version *secretsmanager.SecretVersion
+	// requireFresh is the version's guard hook (see valueGuard).
+	requireFresh *pulumi.ResourceHook
 }
 
-// newSecret creates the secret and writes its first value.
-func newSecret(ctx *pulumi.Context, c *JwtSecret, name string, args *JwtSecretArgs, tags pulumi.StringMap) (*secretResources, error) {
+// newSecret creates the random value and the secret, encrypted with key
+// (nil: aws/secretsmanager) and replicated to args.ReplicaRegions.
+// writeFirstValue writes the value once the resource policy is in place.
+func newSecret(ctx *pulumi.Context, c *JwtSecret, name string, args *JwtSecretArgs, tags pulumi.StringMap, key *customerKey) (*secretResources, error) {
 	markFresh, requireFresh, err := c.guard.hooks(ctx, name)
 	if err != nil {
 		return nil, err
@@ -51,19 +57,65 @@ func newSecret(ctx *pulumi.Context, c *JwtSecret, name string, args *JwtSecretAr
 	// Nothing a regeneration changes reaches the Secret: its name comes from
 	// the stage alone. The provider deletes a named secret before creating
 	// its replacement, and AWS keeps the deleted name reserved for the
-	// recovery window, so a replaced Secret could not be re-created.
-	secret, err := secretsmanager.NewSecret(ctx, name+"-secret", &secretsmanager.SecretArgs{
+	// recovery window, so a replaced Secret could not be re-created. Of its
+	// inputs only name (and namePrefix) force a replacement: kmsKeyId
+	// changes with UpdateSecret, replicas with ReplicateSecretToRegions and
+	// RemoveRegionsFromReplication, all in place.
+	secretArgs := &secretsmanager.SecretArgs{
 		Name: pulumi.String(naming.SecretName(args.Stage)),
 		// The description depends on the stage only: an UpdateSecret (as a
 		// changed description causes) counts as a rotation for the next
 		// rotation date, so a rotationDays change must not cause one.
 		Description:          pulumi.Sprintf("JWT signing key of stage %s, rotated by %s", args.Stage, naming.RotationFunctionName(args.Stage)),
 		RecoveryWindowInDays: pulumi.Int(args.RecoveryWindowInDays),
+		Replicas:             replicas(args.ReplicaRegions),
 		Tags:                 tags,
-	}, pulumi.Parent(c), protect)
+	}
+	// Changing the key re-encrypts the labelled versions (AWSCURRENT,
+	// AWSPREVIOUS, AWSPENDING) with the new key; like any UpdateSecret it
+	// restarts the rotation schedule.
+	if key != nil {
+		secretArgs.KmsKeyId = key.arn
+	}
+	secret, err := secretsmanager.NewSecret(ctx, name+"-secret", secretArgs, pulumi.Parent(c), protect)
 	if err != nil {
 		return nil, fmt.Errorf("creating the secret: %w", err)
 	}
+	return &secretResources{password: password, secret: secret, requireFresh: requireFresh}, nil
+}
+
+// replicas are the replica regions of the secret, sorted so that the order
+// in the configuration does not matter. A replica gets no kmsKeyId: Secrets
+// Manager encrypts it with aws/secretsmanager of its region. A KMS key is
+// regional, so a customer managed key of the primary region cannot encrypt a
+// replica; using one there would need a multi-Region key replicated into
+// every replica region (and the key's permissions there), which the program
+// does not manage.
+func replicas(regions []string) secretsmanager.SecretReplicaArray {
+	if len(regions) == 0 {
+		return nil
+	}
+	var out secretsmanager.SecretReplicaArray
+	for _, r := range slices.Sorted(slices.Values(regions)) {
+		out = append(out, &secretsmanager.SecretReplicaArgs{Region: pulumi.String(r)})
+	}
+	return out
+}
+
+// replicaArns are the ARNs of the secret's replicas, in sorted region order.
+func replicaArns(secretArn string, regions []string) []string {
+	var out []string
+	for _, r := range slices.Sorted(slices.Values(regions)) {
+		out = append(out, replicaArn(secretArn, r))
+	}
+	return out
+}
+
+// writeFirstValue writes the random value as the secret's first version,
+// after the resource policy (after): the provider reads the value back
+// right after writing it, which the policy must already allow the deployer.
+func writeFirstValue(ctx *pulumi.Context, c *JwtSecret, name string, sec *secretResources, after ...pulumi.Resource) error {
+	password, secret := sec.password, sec.secret
 
 	// How the version stays out of the rotation's way:
 	//   - no versionStages: PutSecretValue without stages moves AWSCURRENT to
@@ -83,22 +135,31 @@ func newSecret(ctx *pulumi.Context, c *JwtSecret, name string, args *JwtSecretAr
 		SecretId:     secret.ID(),
 		SecretString: password.Result,
 	}, pulumi.Parent(c),
+		pulumi.DependsOn(after),
 		pulumi.IgnoreChanges([]string{"versionStages"}),
 		pulumi.RetainOnDelete(true),
-		pulumi.ResourceHooks(&pulumi.ResourceHookBinding{BeforeCreate: []*pulumi.ResourceHook{requireFresh}}))
+		pulumi.ResourceHooks(&pulumi.ResourceHookBinding{BeforeCreate: []*pulumi.ResourceHook{sec.requireFresh}}))
 	if err != nil {
-		return nil, fmt.Errorf("writing the first value: %w", err)
+		return fmt.Errorf("writing the first value: %w", err)
 	}
-	return &secretResources{password: password, secret: secret, version: version}, nil
+	sec.version = version
+	return nil
 }
 
-// newReaderAccess creates the read-only policy of the secret and attaches it
-// to every reader role. It returns the policy's ARN.
-func newReaderAccess(ctx *pulumi.Context, c *JwtSecret, name string, args *JwtSecretArgs, tags pulumi.StringMap, secret *secretsmanager.Secret) (pulumi.StringOutput, error) {
+// newReaderAccess creates the read-only policy of the secret (and its
+// replicas, and its customer managed key if any) and attaches it to every
+// reader role. It returns the policy's ARN.
+func newReaderAccess(ctx *pulumi.Context, c *JwtSecret, name string, args *JwtSecretArgs, tags pulumi.StringMap,
+	secret *secretsmanager.Secret, key *customerKey, region string,
+) (pulumi.StringOutput, error) {
+	document := pulumi.All(secret.Arn, key.arnOutput()).ApplyT(func(arns []any) (string, error) {
+		secretArn := arns[0].(string)
+		return readerPolicy(secretArn, replicaArns(secretArn, args.ReplicaRegions), key.grant(arns[1].(string), region))
+	}).(pulumi.StringOutput)
 	policy, err := iam.NewPolicy(ctx, name+"-reader", &iam.PolicyArgs{
 		Name:        pulumi.String(readerPolicyName(args.Stage)),
 		Description: pulumi.Sprintf("Read the JWT signing secret %s", naming.SecretName(args.Stage)),
-		Policy:      secret.Arn.ApplyT(readerPolicy).(pulumi.StringOutput),
+		Policy:      document,
 		Tags:        tags,
 	}, pulumi.Parent(c))
 	if err != nil {

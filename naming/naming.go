@@ -18,8 +18,10 @@ const DefaultRegion = "us-east-1"
 // keeping it lets existing app Lambdas find the secret under the same name.
 const secretNameSuffix = "-auris-jwt-secret"
 
-// MaxStageLength keeps every derived name (the longest is the rotation
-// function's IAM role, limited to 64 characters) within AWS's limits.
+// MaxStageLength keeps every derived name within AWS's limits: the tightest
+// are the rotation function's IAM role and the EventBridge rule
+// (RotationFailedRuleName, the longest name at 58 characters), both limited
+// to 64 characters.
 const MaxStageLength = 32
 
 var stagePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
@@ -42,4 +44,29 @@ func SecretName(stage string) string {
 // role and log group are named after it.
 func RotationFunctionName(stage string) string {
 	return stage + "-auris-jwt-rotation"
+}
+
+// AlertTopicName is the SNS topic of stage that failed rotations are
+// reported to.
+func AlertTopicName(stage string) string {
+	return stage + "-auris-jwt-alerts"
+}
+
+// RotationErrorsAlarmName is the CloudWatch alarm of stage on the rotation
+// function's Errors metric.
+func RotationErrorsAlarmName(stage string) string {
+	return RotationFunctionName(stage) + "-errors"
+}
+
+// RotationFailedRuleName is the EventBridge rule of stage that matches
+// Secrets Manager's failed-rotation events for the secret. It is the longest
+// EventBridge name (rule names are limited to 64 characters).
+func RotationFailedRuleName(stage string) string {
+	return RotationFunctionName(stage) + "-failed"
+}
+
+// KeyAliasName is the alias of the KMS key the program creates for stage
+// (createKmsKey).
+func KeyAliasName(stage string) string {
+	return "alias/" + SecretName(stage)
 }

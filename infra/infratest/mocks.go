@@ -43,6 +43,9 @@ type Registered struct {
 // Mocks implements pulumi.MockResourceMonitor.
 type Mocks struct {
 	Project, Stack, Region string
+	// Caller, when set, replaces CallerArn as the identity
+	// sts:GetCallerIdentity reports.
+	Caller string
 
 	mu        sync.Mutex
 	resources []*Registered
@@ -96,9 +99,13 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	m.mu.Unlock()
 	switch args.Token {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
+		caller := CallerArn
+		if m.Caller != "" {
+			caller = m.Caller
+		}
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"accountId": AccountID,
-			"arn":       CallerArn,
+			"arn":       caller,
 			"id":        AccountID,
 			"userId":    "AROAEXAMPLEDEPLOYER:ci",
 		}), nil
@@ -153,6 +160,63 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		id = arn("secretsmanager", "secret:"+str("name")+"-"+randomToken(6))
 		set("arn", id)
 		set("tagsAll", in["tags"].Mappable())
+		// DescribeSecret's ReplicationStatus: replicas without a key of
+		// their own are encrypted with aws/secretsmanager.
+		if v, ok := in["replicas"]; ok && v.IsArray() {
+			var replicas []any
+			for _, r := range v.ArrayValue() {
+				replica := r.ObjectValue().Mappable()
+				if _, ok := replica["kmsKeyId"]; !ok {
+					replica["kmsKeyId"] = "alias/aws/secretsmanager"
+				}
+				replica["status"] = "InSync"
+				replica["statusMessage"] = "Replication succeeded"
+				replicas = append(replicas, replica)
+			}
+			set("replicas", replicas)
+		}
+	case "aws:secretsmanager/secretPolicy:SecretPolicy":
+		// The provider uses the secret's ARN as the policy's id.
+		id = str("secretArn")
+	case "aws:kms/key:Key":
+		id = newUUID()
+		set("arn", arn("kms", "key/"+id))
+		set("keyId", id)
+		set("multiRegion", false)
+		set("rotationPeriodInDays", 365)
+		set("tagsAll", in["tags"].Mappable())
+	case "aws:kms/alias:Alias":
+		id = str("name")
+		set("arn", arn("kms", id))
+		set("targetKeyArn", arn("kms", "key/"+str("targetKeyId")))
+	case "aws:sns/topic:Topic":
+		id = arn("sns", str("name"))
+		set("arn", id)
+		set("owner", AccountID)
+		set("tagsAll", in["tags"].Mappable())
+	case "aws:sns/topicPolicy:TopicPolicy":
+		id = str("arn")
+		set("owner", AccountID)
+	case "aws:sns/topicSubscription:TopicSubscription":
+		id = str("topic") + ":" + newUUID()
+		set("arn", id)
+		set("ownerId", AccountID)
+		// Email subscriptions wait for the address to confirm.
+		set("pendingConfirmation", str("protocol") == "email")
+		set("confirmationWasAuthenticated", false)
+	case "aws:cloudwatch/metricAlarm:MetricAlarm":
+		id = str("name")
+		set("arn", arn("cloudwatch", "alarm:"+id))
+		set("tagsAll", in["tags"].Mappable())
+	case "aws:cloudwatch/eventRule:EventRule":
+		id = str("name")
+		set("arn", arn("events", "rule/"+id))
+		set("eventBusName", "default")
+		set("state", "ENABLED")
+		set("tagsAll", in["tags"].Mappable())
+	case "aws:cloudwatch/eventTarget:EventTarget":
+		id = str("rule") + "-" + str("targetId")
+		set("eventBusName", "default")
 	case "aws:secretsmanager/secretVersion:SecretVersion":
 		versionID := newUUID()
 		id = str("secretId") + "|" + versionID
