@@ -81,7 +81,7 @@ func newAlerts(ctx *pulumi.Context, c *JwtSecret, name string, args *JwtSecretAr
 
 	alarm, err := cloudwatch.NewMetricAlarm(ctx, name+"-rotation-errors", &cloudwatch.MetricAlarmArgs{
 		Name:               pulumi.String(naming.RotationErrorsAlarmName(args.Stage)),
-		AlarmDescription:   pulumi.Sprintf("The rotation function of %s returned an error; see docs/OPERATIONS.md", naming.SecretName(args.Stage)),
+		AlarmDescription:   pulumi.Sprintf("The rotation function of %s returned an error; see the README, Operations", naming.SecretName(args.Stage)),
 		Namespace:          pulumi.String("AWS/Lambda"),
 		MetricName:         pulumi.String("Errors"),
 		Dimensions:         pulumi.StringMap{"FunctionName": fn.Name},

@@ -13,7 +13,7 @@ import (
 )
 
 // deployerPolicyPath is the least-privilege policy for whoever runs
-// `pulumi up` (docs/PROGRAM.md: "Deployer permissions"); deployerKeyPolicyPath
+// `pulumi up` (README: "Deployer permissions"); deployerKeyPolicyPath
 // is what a stack with createKmsKey needs on top of it.
 var (
 	deployerPolicyPath    = filepath.Join("..", "policies", "deployer-policy.json")
